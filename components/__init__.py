@@ -1,0 +1,1 @@
+"""Model code and custom components of the Titanic fairness pipeline."""

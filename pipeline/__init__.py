@@ -1,0 +1,2 @@
+"""The Titanic fairness pipeline: its definition, evaluation config and run
+summary."""

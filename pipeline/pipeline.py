@@ -1,0 +1,157 @@
+"""`create_pipeline`: the Titanic fairness pipeline as TFX components.
+
+runner.py calls it with settings from the command line; the same definition
+can be handed to any TFX orchestrator.
+"""
+
+import os
+from typing import List, Optional
+
+import tensorflow_model_analysis as tfma
+from tfx.components import (
+    CsvExampleGen,
+    Evaluator,
+    ExampleValidator,
+    Pusher,
+    StatisticsGen,
+    Trainer,
+    Tuner,
+)
+from tfx.components.schema_gen.import_schema_gen.component import (
+    ImportSchemaGen,
+)
+from tfx.dsl.components.common.resolver import Resolver
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
+    LatestBlessedModelStrategy,
+)
+from tfx.orchestration import metadata
+from tfx.orchestration import pipeline as tfx_pipeline
+from tfx.proto import example_gen_pb2, pusher_pb2
+from tfx.types import Channel, standard_artifacts
+
+from components.validation_gate import DataValidationGate
+from pipeline import config
+from pipeline.evaluation import make_eval_config
+
+
+def create_pipeline(
+    *,
+    pipeline_root: str,
+    data_path: str,
+    module_file: str,
+    schema_path: str,
+    serving_model_dir: str,
+    metadata_path: Optional[str],
+    budget: config.TuningBudget = config.TuningBudget(),
+    auc_floor: float = config.AUC_FLOOR,
+    max_auc_drop: float = config.MAX_AUC_DROP,
+    eval_config: Optional[tfma.EvalConfig] = None,
+    pipeline_name: str = config.PIPELINE_NAME,
+    beam_pipeline_args: Optional[List[str]] = None,
+    enable_cache: bool = True,
+) -> tfx_pipeline.Pipeline:
+    """Builds the pipeline.
+
+    Args:
+      pipeline_root: folder for every component's outputs.
+      data_path: the CSV file CsvExampleGen reads (a glob pattern may
+        stand for its file name).
+      module_file: the Tuner's and Trainer's module (tuner_fn, run_fn). It
+        must sit in a folder of its own: TFX hashes every .py file beside it
+        into the cache key.
+      schema_path: curated schema (.pbtxt) that ImportSchemaGen publishes.
+      serving_model_dir: where the Pusher writes versioned SavedModels.
+      metadata_path: SQLite ML Metadata file; None leaves the connection to
+        the orchestrator.
+      budget: Tuner and Trainer budget.
+      auc_floor: lowest overall eval AUC that is blessed.
+      max_auc_drop: largest AUC drop against the last blessed model.
+      eval_config: replaces the default TFMA config built from the two
+        settings above.
+      pipeline_name: name in ML Metadata; runs of one name share a cache.
+      beam_pipeline_args: options for the Beam-based components.
+      enable_cache: reuse outputs of components whose inputs are unchanged.
+
+    Returns:
+      A TFX pipeline.
+    """
+    example_gen = CsvExampleGen(
+        input_base=os.path.dirname(os.path.abspath(data_path)),
+        input_config=example_gen_pb2.Input(splits=[
+            example_gen_pb2.Input.Split(
+                name="single_split", pattern=os.path.basename(data_path)),
+        ]),
+        output_config=example_gen_pb2.Output(
+            split_config=example_gen_pb2.SplitConfig(splits=[
+                example_gen_pb2.SplitConfig.Split(
+                    name="train", hash_buckets=config.TRAIN_BUCKETS),
+                example_gen_pb2.SplitConfig.Split(
+                    name="eval", hash_buckets=config.EVAL_BUCKETS),
+            ])))
+
+    statistics_gen = StatisticsGen(
+        examples=example_gen.outputs["examples"])
+
+    schema_gen = ImportSchemaGen(schema_file=schema_path)
+
+    example_validator = ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"],
+        schema=schema_gen.outputs["schema"])
+
+    validation_gate = DataValidationGate(
+        anomalies=example_validator.outputs["anomalies"])
+
+    # The module file tunes and trains on the train split only, holding out
+    # a fifth of it for validation; the eval split is the Evaluator's alone.
+    custom_config = budget.as_custom_config()
+    tuner = Tuner(
+        module_file=module_file,
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
+        custom_config=custom_config)
+    tuner.add_upstream_node(validation_gate)
+
+    trainer = Trainer(
+        module_file=module_file,
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
+        hyperparameters=tuner.outputs["best_hyperparameters"],
+        custom_config=custom_config)
+    trainer.add_upstream_node(validation_gate)
+
+    model_resolver = Resolver(
+        strategy_class=LatestBlessedModelStrategy,
+        model=Channel(type=standard_artifacts.Model),
+        model_blessing=Channel(
+            type=standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+
+    evaluator = Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=model_resolver.outputs["model"],
+        example_splits=["eval"],
+        eval_config=eval_config or make_eval_config(auc_floor, max_auc_drop))
+
+    pusher = Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=pusher_pb2.PushDestination(
+            filesystem=pusher_pb2.PushDestination.Filesystem(
+                base_directory=serving_model_dir)))
+
+    metadata_config = (
+        metadata.sqlite_metadata_connection_config(
+            metadata_path) if metadata_path else None)
+    return tfx_pipeline.Pipeline(
+        pipeline_name=pipeline_name,
+        pipeline_root=pipeline_root,
+        components=[
+            example_gen, statistics_gen, schema_gen, example_validator,
+            validation_gate, tuner, trainer, model_resolver, evaluator,
+            pusher,
+        ],
+        enable_cache=enable_cache,
+        metadata_connection_config=metadata_config,
+        beam_pipeline_args=beam_pipeline_args or [],
+    )
