@@ -1,0 +1,341 @@
+"""What a pipeline run did, read back from ML Metadata and its artifacts.
+
+runner.py calls `collect(...)` after a run and prints `render(...)`; the
+end-to-end tests read the same `RunSummary`.
+"""
+
+import dataclasses
+import json
+import math
+import os
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import tensorflow_model_analysis as tfma
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+from tabulate import tabulate
+
+from components.model import features
+from pipeline import config
+from pipeline.evaluation import (
+    AUC,
+    BINARY_ACCURACY,
+    EXAMPLE_COUNT,
+    fairness_metric_key,
+    threshold_label,
+)
+
+_STATES = {
+    metadata_store_pb2.Execution.COMPLETE: "ran",
+    metadata_store_pb2.Execution.CACHED: "cached",
+    metadata_store_pb2.Execution.FAILED: "failed",
+    metadata_store_pb2.Execution.RUNNING: "running",
+    metadata_store_pb2.Execution.CANCELED: "canceled",
+}
+
+SliceKey = Tuple[Tuple[str, str], ...]
+
+
+@dataclasses.dataclass
+class ComponentRun:
+    """One node's execution in a pipeline run."""
+
+    node_id: str
+    state: str
+    outputs: Dict[str, List[str]]  # output key -> artifact URIs
+
+
+@dataclasses.dataclass
+class SliceMetrics:
+    """Metrics of one slice of the eval split."""
+
+    slice_key: SliceKey
+    values: Dict[str, float]
+
+    @property
+    def name(self) -> str:
+        if not self.slice_key:
+            return "overall"
+        order = {name: i for i, name in enumerate(config.SLICE_FEATURES)}
+        ordered = sorted(self.slice_key, key=lambda kv: order.get(kv[0], 99))
+        return ", ".join(f"{k}={v}" for k, v in ordered)
+
+    def get(self, key: str) -> float:
+        return self.values.get(key, math.nan)
+
+
+@dataclasses.dataclass
+class RunSummary:
+    """The facts a person needs after a run."""
+
+    run_id: str
+    components: List[ComponentRun]
+    trial_count: Optional[int] = None
+    best_hyperparameters: Dict[str, object] = dataclasses.field(
+        default_factory=dict)
+    best_validation_auc: Optional[float] = None
+    slices: List[SliceMetrics] = dataclasses.field(default_factory=list)
+    thresholds: Sequence[float] = config.THRESHOLDS
+    blessed: Optional[bool] = None
+    blessing_reasons: List[str] = dataclasses.field(default_factory=list)
+    pushed: Optional[bool] = None
+    pushed_to: Optional[str] = None
+    serving_model_dir: Optional[str] = None
+    evaluation_uri: Optional[str] = None
+
+    def component(self, node_id: str) -> Optional[ComponentRun]:
+        return next(
+            (c for c in self.components if c.node_id == node_id), None)
+
+    def slice(self, **values: str) -> Optional[SliceMetrics]:
+        """The slice whose features equal `values` exactly (none: overall)."""
+        wanted = tuple(sorted(values.items()))
+        return next(
+            (s for s in self.slices if tuple(sorted(s.slice_key)) == wanted),
+            None)
+
+    def crossed_slices(self) -> List[SliceMetrics]:
+        """The sex x class slices, in vocabulary order."""
+        order = {
+            (sex, cls): i for i, (sex, cls) in enumerate(
+                (s, c) for s in features.VOCABULARIES[features.SEX]
+                for c in features.VOCABULARIES[features.CLASS])
+        }
+        crossed = [
+            s for s in self.slices
+            if {k for k, _ in s.slice_key} == set(config.SLICE_FEATURES)
+        ]
+        return sorted(crossed, key=lambda s: order.get(
+            (dict(s.slice_key)[features.SEX],
+             dict(s.slice_key)[features.CLASS]), len(order)))
+
+
+def open_store(metadata_path: str) -> metadata_store.MetadataStore:
+    """Opens the SQLite ML Metadata store read-write (as TFX does)."""
+    connection = metadata_store_pb2.ConnectionConfig()
+    connection.sqlite.filename_uri = metadata_path
+    connection.sqlite.connection_mode = (
+        metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE)
+    return metadata_store.MetadataStore(connection)
+
+
+def latest_run_id(store: metadata_store.MetadataStore) -> Optional[str]:
+    runs = store.get_contexts_by_type("pipeline_run")
+    if not runs:
+        return None
+    return max(runs, key=lambda c: (c.create_time_since_epoch, c.id)).name
+
+
+def component_runs(
+    store: metadata_store.MetadataStore, run_id: str,
+) -> List[ComponentRun]:
+    """Every execution recorded under a pipeline run, in execution order."""
+    context = store.get_context_by_type_and_name("pipeline_run", run_id)
+    if context is None:
+        raise ValueError(f"no pipeline run '{run_id}' in ML Metadata")
+    executions = sorted(
+        store.get_executions_by_context(context.id), key=lambda e: e.id)
+    events = store.get_events_by_execution_ids([e.id for e in executions])
+    artifact_ids = {e.artifact_id for e in events}
+    uris = {a.id: a.uri for a in store.get_artifacts_by_id(artifact_ids)}
+
+    runs = []
+    for execution in executions:
+        node_id = _node_id(store, execution.id)
+        outputs: Dict[str, List[str]] = {}
+        for event in events:
+            if (event.execution_id == execution.id
+                    and event.type == metadata_store_pb2.Event.OUTPUT):
+                key = event.path.steps[0].key if event.path.steps else ""
+                outputs.setdefault(key, []).append(uris[event.artifact_id])
+        state = _STATES.get(execution.last_known_state, "unknown")
+        runs.append(ComponentRun(node_id, state, outputs))
+    return runs
+
+
+def _node_id(store, execution_id: int) -> str:
+    for context in store.get_contexts_by_execution(execution_id):
+        if context.type == "node" or store.get_context_types_by_id(
+                [context.type_id])[0].name == "node":
+            return context.name.split(".", 1)[-1]
+    return f"execution-{execution_id}"
+
+
+def collect(
+    metadata_path: str,
+    run_id: Optional[str] = None,
+    serving_model_dir: Optional[str] = None,
+    thresholds: Sequence[float] = config.THRESHOLDS,
+) -> RunSummary:
+    """Reads what the run `run_id` (default: the latest) did and found."""
+    store = open_store(metadata_path)
+    run_id = run_id or latest_run_id(store)
+    if run_id is None:
+        raise ValueError(f"no pipeline run recorded in {metadata_path}")
+    summary = RunSummary(
+        run_id=run_id, components=component_runs(store, run_id),
+        thresholds=thresholds, serving_model_dir=serving_model_dir)
+
+    tuner = summary.component("Tuner")
+    if tuner:
+        _read_tuning(summary, tuner)
+    evaluator = summary.component("Evaluator")
+    if evaluator and evaluator.outputs.get("evaluation"):
+        summary.evaluation_uri = evaluator.outputs["evaluation"][0]
+        _read_evaluation(summary, summary.evaluation_uri)
+        summary.blessed = os.path.exists(
+            os.path.join(evaluator.outputs["blessing"][0], "BLESSED"))
+    pusher = summary.component("Pusher")
+    if pusher and pusher.outputs.get("pushed_model"):
+        _read_push(summary, store, pusher.outputs["pushed_model"][0])
+    return summary
+
+
+def _read_tuning(summary: RunSummary, tuner: ComponentRun) -> None:
+    hp_uri = tuner.outputs.get("best_hyperparameters", [None])[0]
+    results_uri = tuner.outputs.get("tuner_results", [None])[0]
+    if hp_uri:
+        with open(os.path.join(hp_uri, "best_hyperparameters.txt")) as f:
+            values = json.load(f)["values"]
+        summary.best_hyperparameters = {
+            k: v for k, v in values.items() if not k.startswith("tuner/")}
+    if results_uri:
+        with open(os.path.join(results_uri, "tuner_results.json")) as f:
+            results = json.load(f)
+        summary.trial_count = len(results)
+        scores = [r["score"] for r in results if r.get("score") is not None]
+        summary.best_validation_auc = max(scores) if scores else None
+
+
+def _read_evaluation(summary: RunSummary, uri: str) -> None:
+    result = tfma.load_eval_result(uri)
+    for slice_key, metrics in result.slicing_metrics:
+        values = {}
+        for name, value in metrics.get("", {}).get("", {}).items():
+            number = value.get("doubleValue") if isinstance(
+                value, dict) else None
+            if number is not None:
+                values[name] = float(number)
+        key = tuple((str(k), _text(v)) for k, v in slice_key)
+        summary.slices.append(SliceMetrics(key, values))
+
+    validation = tfma.load_validation_result(uri)
+    summary.blessing_reasons = [
+        _describe_failure(per_slice.slice_key, failure)
+        for per_slice in validation.metric_validations_per_slice
+        for failure in per_slice.failures
+    ]
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _describe_failure(slice_key, failure) -> str:
+    """e.g. 'auc is 0.697 on overall: must be at least 0.800'."""
+    where = ", ".join(
+        f"{p.column}={_text(p.bytes_value or p.int64_value or p.float_value)}"
+        for p in slice_key.single_slice_keys) or "overall"
+    name = failure.metric_key.name
+    value = failure.metric_value.double_value.value
+    threshold = failure.metric_threshold
+    if failure.message and not failure.HasField("metric_value"):
+        return f"{name} on {where}: {failure.message}"
+    if threshold.HasField("change_threshold"):
+        limit = threshold.change_threshold.absolute.value
+        return (f"{name} on {where} changed by {value:+.3f} against the "
+                f"last blessed model: the limit is {limit:+.3f}")
+    bounds = threshold.value_threshold
+    parts = []
+    if bounds.HasField("lower_bound"):
+        parts.append(f"at least {bounds.lower_bound.value:.3f}")
+    if bounds.HasField("upper_bound"):
+        parts.append(f"at most {bounds.upper_bound.value:.3f}")
+    return f"{name} is {value:.3f} on {where}: must be {' and '.join(parts)}"
+
+
+def _read_push(summary, store, uri: str) -> None:
+    artifacts = [a for a in store.get_artifacts_by_uri(uri)]
+    if not artifacts:
+        return
+    properties = artifacts[-1].custom_properties
+    summary.pushed = bool(properties["pushed"].int_value) if (
+        "pushed" in properties) else False
+    if summary.pushed and "pushed_destination" in properties:
+        summary.pushed_to = properties["pushed_destination"].string_value
+
+
+def _rate(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.2f}"
+
+
+def render(summary: RunSummary, seconds: Optional[float] = None) -> str:
+    """The end-of-run text for a person."""
+    lines = []
+    took = f" in {seconds:.0f} s" if seconds is not None else ""
+    ran = [c.node_id for c in summary.components if c.state == "ran"]
+    cached = [c.node_id for c in summary.components if c.state == "cached"]
+    lines.append(f"Run {summary.run_id} finished{took}: "
+                 f"{len(ran)} components ran, {len(cached)} from cache.")
+
+    if summary.best_hyperparameters:
+        params = ", ".join(
+            f"{k}={_format_value(v)}"
+            for k, v in summary.best_hyperparameters.items())
+        auc = (f"; best validation AUC {summary.best_validation_auc:.3f}"
+               if summary.best_validation_auc is not None else "")
+        lines.append(f"Tuning:     {summary.trial_count} Hyperband trials"
+                     f"{auc}; best {params}")
+
+    overall = summary.slice()
+    if overall:
+        lines.append(
+            f"Evaluation: {overall.get(EXAMPLE_COUNT):.0f} eval passengers, "
+            f"AUC {overall.get(AUC):.3f}, "
+            f"accuracy {overall.get(BINARY_ACCURACY):.3f} "
+            f"(threshold 0.5)")
+        lines.append("")
+        lines.append(
+            "False positive / false negative rates by sex and class "
+            "(FPR: predicted survived but died; FNR: predicted died but "
+            "survived)")
+        lines.append(_slice_table(summary))
+        lines.append("")
+
+    if summary.blessed is not None:
+        if summary.blessed:
+            lines.append("Blessing:   BLESSED by the Evaluator")
+        else:
+            lines.append("Blessing:   NOT BLESSED by the Evaluator")
+            for reason in summary.blessing_reasons:
+                lines.append(f"            - {reason}")
+
+    if summary.pushed:
+        lines.append(f"Push:       pushed to {summary.pushed_to}")
+    elif summary.pushed is not None or summary.blessed is False:
+        where = (f" {summary.serving_model_dir}"
+                 if summary.serving_model_dir else " the serving directory")
+        lines.append(f"Push:       blocked; nothing was written to{where}")
+    return "\n".join(lines)
+
+
+def _format_value(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _slice_table(summary: RunSummary) -> str:
+    headers = ["", "examples"]
+    for t in summary.thresholds:
+        label = threshold_label(t, summary.thresholds)
+        headers += [f"FPR@{label}", f"FNR@{label}"]
+    rows = []
+    for s in [summary.slice()] + summary.crossed_slices():
+        row = [s.name, f"{s.get(EXAMPLE_COUNT):.0f}"]
+        for t in summary.thresholds:
+            row.append(_rate(s.get(fairness_metric_key(
+                "false_positive_rate", t, summary.thresholds))))
+            row.append(_rate(s.get(fairness_metric_key(
+                "false_negative_rate", t, summary.thresholds))))
+        rows.append(row)
+    return tabulate(rows, headers=headers, disable_numparse=True,
+                    colalign=("left",) + ("right",) * (len(headers) - 1))
