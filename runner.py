@@ -52,6 +52,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="most epochs the Trainer runs; early stopping usually ends it "
         "sooner (default: %(default)s)")
     parser.add_argument(
+        "--auc-floor", type=float, default=None,
+        help="lowest overall eval AUC the Evaluator blesses "
+        "(default: pipeline/config.py AUC_FLOOR)")
+    parser.add_argument(
         "--no-cache", action="store_true",
         help="re-execute every component even when its inputs are unchanged")
     parser.add_argument(
@@ -133,6 +137,8 @@ def run(args: argparse.Namespace, terminal) -> int:
             train_epochs=args.train_epochs)
     except ValueError as error:
         raise UsageError(str(error)) from None
+    if args.auc_floor is not None and not 0.0 <= args.auc_floor <= 1.0:
+        raise UsageError(f"--auc-floor must be in [0, 1], got {args.auc_floor}")
 
     absl_logging.set_verbosity(absl_logging.INFO)
     output_dir = args.output_dir.resolve()
@@ -146,6 +152,8 @@ def run(args: argparse.Namespace, terminal) -> int:
         serving_model_dir=str(serving_dir),
         metadata_path=str(metadata_path),
         budget=budget,
+        auc_floor=(config.AUC_FLOOR if args.auc_floor is None
+                   else args.auc_floor),
         enable_cache=not args.no_cache,
     )
 

@@ -34,7 +34,7 @@ class ComponentProgress(logging.Handler):
             self._index += 1
             self._node = str(record.args[0])
             self._started = time.monotonic()
-            self._state = "done"  # nodes without executions: resolvers
+            self._state = "resolved"  # a resolver logs no execution
             self._stream.write(
                 f"[{self._index:>2}/{self._total}] {self._node:<32} ")
             self._stream.flush()

@@ -310,7 +310,11 @@ def render(summary: RunSummary, seconds: Optional[float] = None) -> str:
             for reason in summary.blessing_reasons:
                 lines.append(f"            - {reason}")
 
-    if summary.pushed:
+    pusher = summary.component("Pusher")
+    if summary.pushed and pusher and pusher.state == "cached":
+        lines.append(f"Push:       nothing new to push; {summary.pushed_to} "
+                     "was pushed by an earlier run")
+    elif summary.pushed:
         lines.append(f"Push:       pushed to {summary.pushed_to}")
     elif summary.pushed is not None or summary.blessed is False:
         where = (f" {summary.serving_model_dir}"
