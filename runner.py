@@ -154,6 +154,7 @@ def run(args: argparse.Namespace, terminal) -> int:
         budget=budget,
         auc_floor=(config.AUC_FLOOR if args.auc_floor is None
                    else args.auc_floor),
+        beam_pipeline_args=list(config.LOCAL_BEAM_ARGS),
         enable_cache=not args.no_cache,
     )
 

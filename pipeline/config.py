@@ -23,6 +23,15 @@ THRESHOLDS: Tuple[float, ...] = (0.1, 0.5, 0.9)
 TRAIN_BUCKETS = 2
 EVAL_BUCKETS = 1
 
+# Beam options for local runs. Beam 2.74's DirectRunner first tries its Prism
+# runner, which downloads a binary from GitHub at run time; the FnApiRunner
+# is what DirectRunner falls back to for batch pipelines, and needs nothing
+# from the network.
+LOCAL_BEAM_ARGS: Tuple[str, ...] = (
+    "--runner=apache_beam.runners.portability.fn_api_runner.fn_runner"
+    ".FnApiRunner",
+)
+
 # Blessing: overall AUC on the eval split must reach the floor, and may fall
 # below the last blessed model's by at most the tolerance.
 AUC_FLOOR = 0.80

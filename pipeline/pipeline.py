@@ -102,7 +102,7 @@ def create_pipeline(
         anomalies=example_validator.outputs["anomalies"])
 
     # The module file tunes and trains on the train split only, holding out
-    # a fifth of it for validation; the eval split is the Evaluator's alone.
+    # a quarter of it for validation; the eval split is the Evaluator's alone.
     custom_config = budget.as_custom_config()
     tuner = Tuner(
         module_file=module_file,

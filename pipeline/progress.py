@@ -44,7 +44,7 @@ class ComponentProgress(logging.Handler):
             self._state = "ran"
         elif template == _FINISHED and self._node is not None:
             took = time.monotonic() - self._started
-            self._stream.write(f"{self._state:<7}{took:6.1f} s\n")
+            self._stream.write(f"{self._state:<9}{took:6.1f} s\n")
             self._stream.flush()
             self._node = None
 
@@ -52,6 +52,6 @@ class ComponentProgress(logging.Handler):
         """Ends a half-written line when the component failed."""
         if self._node is not None:
             took = time.monotonic() - self._started
-            self._stream.write(f"{'FAILED':<7}{took:6.1f} s\n")
+            self._stream.write(f"{'FAILED':<9}{took:6.1f} s\n")
             self._stream.flush()
             self._node = None

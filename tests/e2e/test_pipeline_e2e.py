@@ -93,6 +93,14 @@ def test_cold_run_executes_every_component(runs):
     assert cold.states() == {node: "ran" for node in ALL_NODES}
 
 
+def test_run_fetches_nothing_from_the_network(runs):
+    log_line = next(line for line in runs["cold"].process.stdout.splitlines()
+                    if line.startswith("Log: "))
+    log = pathlib.Path(log_line[len("Log: "):]).read_text()
+    assert "Component Pusher is finished" in log
+    assert "Downloading" not in log and "prism" not in log.lower()
+
+
 def test_evaluation_holds_the_six_sex_class_slices_at_each_threshold(runs):
     summary = runs["cold"].summary
     crossed = summary.crossed_slices()
