@@ -24,6 +24,7 @@ ROOT = pathlib.Path(__file__).resolve().parent
 DEFAULT_DATA = ROOT / "data" / "titanic.csv"
 MODULE_FILE = ROOT / "components" / "model" / "titanic_model.py"
 SCHEMA_FILE = ROOT / "pipeline" / "schema" / "schema.pbtxt"
+DEFAULT_POLICY = ROOT / "pipeline" / "policies" / "default.toml"
 
 
 class UsageError(Exception):
@@ -52,9 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="most epochs the Trainer runs; early stopping usually ends it "
         "sooner (default: %(default)s)")
     parser.add_argument(
-        "--auc-floor", type=float, default=None,
-        help="lowest overall eval AUC the Evaluator blesses "
-        "(default: pipeline/config.py AUC_FLOOR)")
+        "--policy", type=pathlib.Path, default=DEFAULT_POLICY,
+        help="fairness gate policy, a TOML file (default: %(default)s)")
     parser.add_argument(
         "--no-cache", action="store_true",
         help="re-execute every component even when its inputs are unchanged")
@@ -128,6 +128,7 @@ def run(args: argparse.Namespace, terminal) -> int:
 
     from pipeline import config, run_summary
     from pipeline.pipeline import create_pipeline
+    from pipeline.policy import PolicyError, load_policy
     from pipeline.progress import ComponentProgress
 
     check_data(args.data)
@@ -137,8 +138,10 @@ def run(args: argparse.Namespace, terminal) -> int:
             train_epochs=args.train_epochs)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    if args.auc_floor is not None and not 0.0 <= args.auc_floor <= 1.0:
-        raise UsageError(f"--auc-floor must be in [0, 1], got {args.auc_floor}")
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as error:
+        raise UsageError(str(error)) from None
 
     absl_logging.set_verbosity(absl_logging.INFO)
     output_dir = args.output_dir.resolve()
@@ -151,9 +154,8 @@ def run(args: argparse.Namespace, terminal) -> int:
         schema_path=str(SCHEMA_FILE),
         serving_model_dir=str(serving_dir),
         metadata_path=str(metadata_path),
+        policy=policy,
         budget=budget,
-        auc_floor=(config.AUC_FLOOR if args.auc_floor is None
-                   else args.auc_floor),
         beam_pipeline_args=list(config.LOCAL_BEAM_ARGS),
         enable_cache=not args.no_cache,
     )

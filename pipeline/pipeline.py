@@ -29,9 +29,11 @@ from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.proto import example_gen_pb2, pusher_pb2
 from tfx.types import Channel, standard_artifacts
 
+from components.fairness_gate import FairnessGate
 from components.validation_gate import DataValidationGate
 from pipeline import config
 from pipeline.evaluation import make_eval_config
+from pipeline.policy import Policy
 
 
 def create_pipeline(
@@ -42,9 +44,8 @@ def create_pipeline(
     schema_path: str,
     serving_model_dir: str,
     metadata_path: Optional[str],
+    policy: Policy,
     budget: config.TuningBudget = config.TuningBudget(),
-    auc_floor: float = config.AUC_FLOOR,
-    max_auc_drop: float = config.MAX_AUC_DROP,
     eval_config: Optional[tfma.EvalConfig] = None,
     pipeline_name: str = config.PIPELINE_NAME,
     beam_pipeline_args: Optional[List[str]] = None,
@@ -63,11 +64,9 @@ def create_pipeline(
       serving_model_dir: where the Pusher writes versioned SavedModels.
       metadata_path: SQLite ML Metadata file; None leaves the connection to
         the orchestrator.
+      policy: the fairness gate policy (pipeline.policy.load_policy).
       budget: Tuner and Trainer budget.
-      auc_floor: lowest overall eval AUC that is blessed.
-      max_auc_drop: largest AUC drop against the last blessed model.
-      eval_config: replaces the default TFMA config built from the two
-        settings above.
+      eval_config: replaces the TFMA config built from the policy.
       pipeline_name: name in ML Metadata; runs of one name share a cache.
       beam_pipeline_args: options for the Beam-based components.
       enable_cache: reuse outputs of components whose inputs are unchanged.
@@ -119,11 +118,14 @@ def create_pipeline(
         custom_config=custom_config)
     trainer.add_upstream_node(validation_gate)
 
+    # The baseline is the last model the fairness gate blessed; the
+    # Evaluator's own blessing covers only the thresholds TFMA can express.
     model_resolver = Resolver(
         strategy_class=LatestBlessedModelStrategy,
         model=Channel(type=standard_artifacts.Model),
         model_blessing=Channel(
-            type=standard_artifacts.ModelBlessing),
+            type=standard_artifacts.ModelBlessing,
+            producer_component_id="FairnessGate", output_key="blessing"),
     ).with_id("latest_blessed_model_resolver")
 
     evaluator = Evaluator(
@@ -131,11 +133,16 @@ def create_pipeline(
         model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"],
         example_splits=["eval"],
-        eval_config=eval_config or make_eval_config(auc_floor, max_auc_drop))
+        eval_config=eval_config or make_eval_config(policy))
+
+    fairness_gate = FairnessGate(
+        model=trainer.outputs["model"],
+        evaluation=evaluator.outputs["evaluation"],
+        policy=policy.model_dump_json())
 
     pusher = Pusher(
         model=trainer.outputs["model"],
-        model_blessing=evaluator.outputs["blessing"],
+        model_blessing=fairness_gate.outputs["blessing"],
         push_destination=pusher_pb2.PushDestination(
             filesystem=pusher_pb2.PushDestination.Filesystem(
                 base_directory=serving_model_dir)))
@@ -149,7 +156,7 @@ def create_pipeline(
         components=[
             example_gen, statistics_gen, schema_gen, example_validator,
             validation_gate, tuner, trainer, model_resolver, evaluator,
-            pusher,
+            fairness_gate, pusher,
         ],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_config,

@@ -10,12 +10,12 @@ import math
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import tensorflow_model_analysis as tfma
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 from tabulate import tabulate
 
 from components.model import features
+from components.fairness_gate import DECISION_FILE, read_metrics
 from pipeline import config
 from pipeline.evaluation import (
     AUC,
@@ -51,6 +51,8 @@ class SliceMetrics:
 
     slice_key: SliceKey
     values: Dict[str, float]
+    intervals: Dict[str, Tuple[float, float]] = dataclasses.field(
+        default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -77,11 +79,17 @@ class RunSummary:
     slices: List[SliceMetrics] = dataclasses.field(default_factory=list)
     thresholds: Sequence[float] = config.THRESHOLDS
     blessed: Optional[bool] = None
-    blessing_reasons: List[str] = dataclasses.field(default_factory=list)
+    decision: Optional[dict] = None
+    decision_path: Optional[str] = None
     pushed: Optional[bool] = None
     pushed_to: Optional[str] = None
     serving_model_dir: Optional[str] = None
     evaluation_uri: Optional[str] = None
+
+    def outcomes(self, *states: str) -> List[dict]:
+        """Rule outcomes of the fairness gate in the given states."""
+        rules = (self.decision or {}).get("rules", [])
+        return [r for r in rules if not states or r["outcome"] in states]
 
     def component(self, node_id: str) -> Optional[ComponentRun]:
         return next(
@@ -183,8 +191,13 @@ def collect(
     if evaluator and evaluator.outputs.get("evaluation"):
         summary.evaluation_uri = evaluator.outputs["evaluation"][0]
         _read_evaluation(summary, summary.evaluation_uri)
-        summary.blessed = os.path.exists(
-            os.path.join(evaluator.outputs["blessing"][0], "BLESSED"))
+    gate = summary.component("FairnessGate")
+    if gate and gate.outputs.get("blessing"):
+        summary.decision_path = os.path.join(
+            gate.outputs["blessing"][0], DECISION_FILE)
+        with open(summary.decision_path) as f:
+            summary.decision = json.load(f)
+        summary.blessed = bool(summary.decision["blessed"])
     pusher = summary.component("Pusher")
     if pusher and pusher.outputs.get("pushed_model"):
         _read_push(summary, store, pusher.outputs["pushed_model"][0])
@@ -208,50 +221,15 @@ def _read_tuning(summary: RunSummary, tuner: ComponentRun) -> None:
 
 
 def _read_evaluation(summary: RunSummary, uri: str) -> None:
-    result = tfma.load_eval_result(uri)
-    for slice_key, metrics in result.slicing_metrics:
-        values = {}
-        for name, value in metrics.get("", {}).get("", {}).items():
-            number = value.get("doubleValue") if isinstance(
-                value, dict) else None
-            if number is not None:
-                values[name] = float(number)
-        key = tuple((str(k), _text(v)) for k, v in slice_key)
-        summary.slices.append(SliceMetrics(key, values))
-
-    validation = tfma.load_validation_result(uri)
-    summary.blessing_reasons = [
-        _describe_failure(per_slice.slice_key, failure)
-        for per_slice in validation.metric_validations_per_slice
-        for failure in per_slice.failures
-    ]
+    for key, values in read_metrics(uri).items():
+        summary.slices.append(SliceMetrics(
+            key, {name: v.value for name, v in values.items()},
+            {name: (v.lower, v.upper) for name, v in values.items()
+             if v.lower is not None}))
 
 
 def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _describe_failure(slice_key, failure) -> str:
-    """e.g. 'auc is 0.697 on overall: must be at least 0.800'."""
-    where = ", ".join(
-        f"{p.column}={_text(p.bytes_value or p.int64_value or p.float_value)}"
-        for p in slice_key.single_slice_keys) or "overall"
-    name = failure.metric_key.name
-    value = failure.metric_value.double_value.value
-    threshold = failure.metric_threshold
-    if failure.message and not failure.HasField("metric_value"):
-        return f"{name} on {where}: {failure.message}"
-    if threshold.HasField("change_threshold"):
-        limit = threshold.change_threshold.absolute.value
-        return (f"{name} on {where} changed by {value:+.3f} against the "
-                f"last blessed model: the limit is {limit:+.3f}")
-    bounds = threshold.value_threshold
-    parts = []
-    if bounds.HasField("lower_bound"):
-        parts.append(f"at least {bounds.lower_bound.value:.3f}")
-    if bounds.HasField("upper_bound"):
-        parts.append(f"at most {bounds.upper_bound.value:.3f}")
-    return f"{name} is {value:.3f} on {where}: must be {' and '.join(parts)}"
 
 
 def _read_push(summary, store, uri: str) -> None:
@@ -302,13 +280,23 @@ def render(summary: RunSummary, seconds: Optional[float] = None) -> str:
         lines.append(_slice_table(summary))
         lines.append("")
 
-    if summary.blessed is not None:
-        if summary.blessed:
-            lines.append("Blessing:   BLESSED by the Evaluator")
-        else:
-            lines.append("Blessing:   NOT BLESSED by the Evaluator")
-            for reason in summary.blessing_reasons:
-                lines.append(f"            - {reason}")
+    if summary.decision is not None:
+        rules = summary.outcomes()
+        failed = [r for r in rules if r["blocks"]]
+        insufficient = summary.outcomes("insufficient")
+        verdict = "BLESSED" if summary.blessed else "NOT BLESSED"
+        lines.append(
+            f"Gate:       {verdict} by the fairness gate: {len(rules)} rule "
+            f"checks, {len(summary.outcomes('pass'))} pass, "
+            f"{len(summary.outcomes('fail'))} fail, "
+            f"{len(insufficient)} insufficient evidence")
+        for rule in failed:
+            lines.append(f"            blocked: {rule['message']}")
+        for rule in insufficient:
+            if not rule["blocks"]:
+                lines.append(
+                    f"            not judged: {rule['message']}")
+        lines.append(f"            decision record: {summary.decision_path}")
 
     pusher = summary.component("Pusher")
     if summary.pushed and pusher and pusher.state == "cached":
