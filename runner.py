@@ -2,11 +2,16 @@
 
     python runner.py                     # the whole pipeline, default budget
     python runner.py --max-trials 6      # a smaller Hyperband search
+    python runner.py --policy FILE       # another fairness gate policy
     python runner.py --verbose           # show TensorFlow/TFX/Beam logs
+    python runner.py slice --where sex=male,class=Second [--threshold 0.5]
+    python runner.py fairness --csv FILE --label survived \
+        --prediction predicted --slice sex,class [--thresholds 0.1,0.5,0.9]
 
-Runs on Beam's DirectRunner with an SQLite ML Metadata store under
---output-dir. Exit status: 0 when the run completes (a blocked push
-included), 1 when it fails, 2 on bad arguments.
+Runs on Beam with an SQLite ML Metadata store under --output-dir, and
+writes an HTML fairness report per run. Exit status: 0 when the command
+completes (a blocked push included), 1 when it fails, 2 on bad arguments or
+input.
 """
 
 import argparse
@@ -34,14 +39,20 @@ class UsageError(Exception):
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Tune, train, evaluate for fairness and push the Titanic "
-        "survival model.")
+        "survival model.",
+        epilog="Other commands: 'runner.py slice --help' (a slice's "
+        "passengers with false positives and negatives marked) and "
+        "'runner.py fairness --help' (the fairness report of any table that "
+        "holds predictions).")
     parser.add_argument(
         "--data", type=pathlib.Path, default=DEFAULT_DATA,
         help="CSV table in the shipped layout (default: %(default)s)")
     parser.add_argument(
-        "--output-dir", type=pathlib.Path, default=pathlib.Path("outputs"),
-        help="pipeline artifacts, metadata store, serving models and logs "
-        "(default: %(default)s)")
+        "--eval-data", type=pathlib.Path, default=None,
+        help="a second CSV, in the same folder as --data, used as the eval "
+        "split; --data is then the train split (default: split --data 2:1 "
+        "by a hash of each row)")
+    _output_dir_option(parser)
     parser.add_argument(
         "--max-trials", type=int, default=None,
         help="cap on Hyperband trials (default: a full Hyperband iteration)")
@@ -58,10 +69,56 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--no-cache", action="store_true",
         help="re-execute every component even when its inputs are unchanged")
+    return parser.parse_args(argv)
+
+
+def _output_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output-dir", type=pathlib.Path, default=pathlib.Path("outputs"),
+        help="pipeline artifacts, metadata store, serving models, reports "
+        "and logs (default: %(default)s)")
     parser.add_argument(
         "--verbose", action="store_true",
         help="show TensorFlow, TFX and Beam logs instead of writing them "
-        "only to the run log")
+        "only to the log file")
+
+
+def parse_slice_args(argv) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="runner.py slice",
+        description="Print the eval-split passengers of one slice from the "
+        "latest run, with false positives and false negatives marked, and "
+        "the slice's rates.")
+    parser.add_argument(
+        "--where", required=True,
+        help="feature=value pairs, comma separated, e.g. sex=male,class=Second")
+    parser.add_argument(
+        "--threshold", type=float, default=0.5,
+        help="predicted probability above which a passenger counts as "
+        "survived (default: %(default)s)")
+    _output_dir_option(parser)
+    return parser.parse_args(argv)
+
+
+def parse_fairness_args(argv) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="runner.py fairness",
+        description="Evaluate a table that already holds predictions with "
+        "TFMA and Fairness Indicators, and write the HTML report.")
+    parser.add_argument("--csv", type=pathlib.Path, required=True,
+                        help="the table")
+    parser.add_argument("--label", required=True,
+                        help="column of the true 0/1 label")
+    parser.add_argument("--prediction", required=True,
+                        help="column of the predicted probability")
+    parser.add_argument("--slice", required=True,
+                        help="columns to slice on, comma separated")
+    parser.add_argument(
+        "--thresholds", default=",".join(str(t) for t in (0.1, 0.5, 0.9)),
+        help="decision thresholds, comma separated (default: %(default)s)")
+    parser.add_argument("--out", type=pathlib.Path, default=None,
+                        help="report path (default: under --output-dir)")
+    _output_dir_option(parser)
     return parser.parse_args(argv)
 
 
@@ -121,17 +178,23 @@ def configure_logging(verbose: bool) -> None:
     root.setLevel(logging.INFO)
 
 
-def run(args: argparse.Namespace, terminal) -> int:
+def run(args: argparse.Namespace, terminal, stamp: str) -> int:
     """Builds and runs the pipeline; returns the exit status."""
     from absl import logging as absl_logging
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
-    from pipeline import config, run_summary
+    from pipeline import config, report, run_summary
     from pipeline.pipeline import create_pipeline
     from pipeline.policy import PolicyError, load_policy
     from pipeline.progress import ComponentProgress
 
     check_data(args.data)
+    if args.eval_data is not None:
+        check_data(args.eval_data)
+        if args.eval_data.resolve().parent != args.data.resolve().parent:
+            raise UsageError(
+                f"--eval-data {args.eval_data} must sit in the same folder "
+                f"as --data {args.data}")
     try:
         budget = config.TuningBudget(
             max_epochs=args.max_epochs, max_trials=args.max_trials,
@@ -150,6 +213,8 @@ def run(args: argparse.Namespace, terminal) -> int:
     pipeline = create_pipeline(
         pipeline_root=str(output_dir / "pipeline"),
         data_path=str(args.data.resolve()),
+        eval_data_path=(str(args.eval_data.resolve())
+                        if args.eval_data else None),
         module_file=str(MODULE_FILE),
         schema_path=str(SCHEMA_FILE),
         serving_model_dir=str(serving_dir),
@@ -177,6 +242,77 @@ def run(args: argparse.Namespace, terminal) -> int:
     summary = run_summary.collect(
         str(metadata_path), serving_model_dir=str(serving_dir))
     terminal.write("\n" + run_summary.render(summary, seconds) + "\n")
+
+    report_path = output_dir / "reports" / f"run-{stamp}.html"
+    try:
+        report.write_report(report_path, run_summary.report_data(summary))
+    except Exception as error:  # the run itself is done; say what failed
+        logging.exception("report failed")
+        terminal.write(f"Report:     not written: {_reason(error)}\n")
+        return 1
+    terminal.write(f"Report:     {report_path}\n")
+    return 0
+
+
+def slice_command(args: argparse.Namespace, terminal, stamp: str) -> int:
+    """Prints one slice of the latest run's eval predictions."""
+    from components.predictions import PREDICTIONS_FILE
+    from pipeline import drilldown, run_summary
+
+    try:
+        where = drilldown.parse_where(args.where)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    metadata_path = args.output_dir / "metadata.sqlite"
+    if not metadata_path.is_file():
+        raise UsageError(
+            f"no pipeline run under {args.output_dir}: run "
+            "'python runner.py' first")
+    summary = run_summary.collect(str(metadata_path.resolve()))
+    exporter = summary.component("PredictionsExporter")
+    if exporter is None or not exporter.outputs.get("predictions"):
+        raise UsageError(
+            f"the latest run ({summary.run_id}) exported no predictions")
+    csv_path = os.path.join(
+        exporter.outputs["predictions"][0], PREDICTIONS_FILE)
+    try:
+        selection = drilldown.select_rows(csv_path, where, args.threshold)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    terminal.write(f"Run {summary.run_id}, eval split ({csv_path})\n")
+    terminal.write(selection.render() + "\n")
+    return 0
+
+
+def fairness_command(args: argparse.Namespace, terminal, stamp: str) -> int:
+    """Evaluates a table of predictions and writes its report."""
+    from pipeline import drilldown, report
+
+    try:
+        thresholds = [float(t) for t in args.thresholds.split(",") if t]
+    except ValueError:
+        raise UsageError(
+            f"--thresholds must be numbers, e.g. 0.1,0.5,0.9; got "
+            f"{args.thresholds}") from None
+    if not thresholds or any(not 0.0 <= t <= 1.0 for t in thresholds):
+        raise UsageError(f"--thresholds must lie in [0, 1]: {args.thresholds}")
+    slice_features = [s.strip() for s in args.slice.split(",") if s.strip()]
+    if not args.csv.is_file():
+        raise UsageError(f"table not found: {args.csv}")
+    try:
+        slices = drilldown.evaluate_table(
+            args.csv, label=args.label, prediction=args.prediction,
+            slice_features=slice_features, thresholds=thresholds)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+    out = args.out or (
+        args.output_dir / "reports" / f"fairness-{args.csv.stem}-{stamp}.html")
+    report.write_report(out, report.ReportData(
+        title=f"Fairness report: {args.csv.name}", slices=slices,
+        thresholds=thresholds))
+    terminal.write(report.text_table(slices, thresholds) + "\n")
+    terminal.write(f"Report: {out.resolve()}\n")
     return 0
 
 
@@ -187,26 +323,39 @@ def _reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+COMMANDS = {
+    "slice": (parse_slice_args, slice_command),
+    "fairness": (parse_fairness_args, fairness_command),
+}
+
+
 def main(argv=None) -> int:
-    args = parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    name = argv[0] if argv and argv[0] in COMMANDS else "run"
+    if name == "run":
+        args, command = parse_args(argv), run
+    else:
+        parse, command = COMMANDS[name]
+        args = parse(argv[1:])
     sys.path.insert(0, str(ROOT))
 
     log_dir = args.output_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    log_path = (log_dir / f"run-{stamp}.log").resolve()
+    log_path = (log_dir / f"{name}-{stamp}.log").resolve()
     configure_logging(args.verbose)
 
     try:
         if args.verbose:
-            status = run(args, sys.stdout)
+            status = command(args, sys.stdout, stamp)
         else:
             with terminal_only_for_progress(log_path) as terminal:
-                status = run(args, terminal)
+                status = command(args, terminal, stamp)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"Log: {log_path}")
+    if name == "run" or status != 0:
+        print(f"Log: {log_path}")
     return status
 
 

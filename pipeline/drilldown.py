@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import os
+import tempfile
 from typing import (
     TYPE_CHECKING,
     Dict,
@@ -109,9 +110,11 @@ def evaluate_table(
 ) -> List[report.SliceRecord]:
     """Fairness metrics of a table that already holds predictions.
 
-    Runs `tfma.analyze_raw_data` with ExampleCount and FairnessIndicators
-    (a prediction above a threshold counts as positive), sliced overall, by
-    each slice feature and by all of them crossed.
+    Runs TFMA the way `tfma.analyze_raw_data` does, but on the local
+    FnApiRunner (`config.LOCAL_BEAM_ARGS`), with ExampleCount and
+    FairnessIndicators (a prediction above a threshold counts as positive),
+    sliced overall, by each slice feature and by all of them crossed. The
+    results go to a new temporary directory, as analyze_raw_data's do.
 
     Args:
       csv_path: CSV with a header row.
@@ -128,7 +131,11 @@ def evaluate_table(
       ValueError: a column is missing, the label is not 0/1 or the
         prediction is not a probability.
     """
+    import apache_beam as beam
+    import pyarrow as pa
     import tensorflow_model_analysis as tfma
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from tfx_bsl.arrow import table_util
 
     source = os.fspath(csv_path)
     table = _read_table(csv_path)
@@ -144,14 +151,31 @@ def evaluate_table(
         frame[name] = table[name].map(
             lambda v: None if pd.isna(v) else str(v))
 
-    # analyze_raw_data builds beam.Pipeline() without options: Beam 2.74's
-    # DirectRunner then first tries Prism, which it would download from
-    # GitHub, and falls back to its local runner when that fails (offline,
-    # at once).
-    logger.info("Evaluating %s rows of %s with TFMA", len(frame), source)
-    result = tfma.analyze_raw_data(
-        frame, eval_config_for_table(label, prediction, slice_features,
-                                     thresholds))
+    # One canonical Arrow record batch of the whole table, as
+    # tfma.analyze_raw_data makes it.
+    batch = table_util.CanonicalizeRecordBatch(
+        pa.RecordBatch.from_pandas(frame))
+    eval_config = eval_config_for_table(label, prediction, slice_features,
+                                        thresholds)
+    output_path = tempfile.mkdtemp()
+
+    # analyze_raw_data's pipeline, but not its beam.Pipeline() without
+    # options: with those Beam 2.74's DirectRunner first tries Prism, which
+    # it downloads from GitHub at run time.
+    logger.info("Evaluating %s rows of %s with TFMA into %s", len(frame),
+                source, output_path)
+    options = PipelineOptions(list(config.LOCAL_BEAM_ARGS))
+    with beam.Pipeline(options=options) as pipeline:
+        _ = (
+            pipeline
+            | "CreateRecordBatch" >> beam.Create([batch])
+            | "ExtractEvaluateAndWriteResults"
+            >> tfma.ExtractEvaluateAndWriteResults(
+                eval_config=eval_config,
+                output_path=output_path,
+                writers=tfma.default_writers(output_path,
+                                             eval_config=eval_config)))
+    result = tfma.load_eval_result(output_path)
     return report.slices_from_tfma_result(
         result, thresholds, slice_features, source=source)
 

@@ -30,6 +30,7 @@ from tfx.proto import example_gen_pb2, pusher_pb2
 from tfx.types import Channel, standard_artifacts
 
 from components.fairness_gate import FairnessGate
+from components.predictions import PredictionsExporter
 from components.validation_gate import DataValidationGate
 from pipeline import config
 from pipeline.evaluation import make_eval_config
@@ -40,6 +41,7 @@ def create_pipeline(
     *,
     pipeline_root: str,
     data_path: str,
+    eval_data_path: Optional[str] = None,
     module_file: str,
     schema_path: str,
     serving_model_dir: str,
@@ -55,8 +57,10 @@ def create_pipeline(
 
     Args:
       pipeline_root: folder for every component's outputs.
-      data_path: the CSV file CsvExampleGen reads (a glob pattern may
-        stand for its file name).
+      data_path: the CSV file CsvExampleGen reads and splits train:eval by
+        a hash of each row (a glob pattern may stand for its file name).
+      eval_data_path: with it, `data_path` is the train split and this CSV,
+        in the same folder, the eval split; nothing is split by hash.
       module_file: the Tuner's and Trainer's module (tuner_fn, run_fn). It
         must sit in a folder of its own: TFX hashes every .py file beside it
         into the cache key.
@@ -74,19 +78,7 @@ def create_pipeline(
     Returns:
       A TFX pipeline.
     """
-    example_gen = CsvExampleGen(
-        input_base=os.path.dirname(os.path.abspath(data_path)),
-        input_config=example_gen_pb2.Input(splits=[
-            example_gen_pb2.Input.Split(
-                name="single_split", pattern=os.path.basename(data_path)),
-        ]),
-        output_config=example_gen_pb2.Output(
-            split_config=example_gen_pb2.SplitConfig(splits=[
-                example_gen_pb2.SplitConfig.Split(
-                    name="train", hash_buckets=config.TRAIN_BUCKETS),
-                example_gen_pb2.SplitConfig.Split(
-                    name="eval", hash_buckets=config.EVAL_BUCKETS),
-            ])))
+    example_gen = _example_gen(data_path, eval_data_path)
 
     statistics_gen = StatisticsGen(
         examples=example_gen.outputs["examples"])
@@ -135,6 +127,12 @@ def create_pipeline(
         example_splits=["eval"],
         eval_config=eval_config or make_eval_config(policy))
 
+    # The eval split with the model's probability, for the report and the
+    # drill-down into a slice's false positives and negatives.
+    predictions = PredictionsExporter(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"])
+
     fairness_gate = FairnessGate(
         model=trainer.outputs["model"],
         evaluation=evaluator.outputs["evaluation"],
@@ -155,10 +153,42 @@ def create_pipeline(
         pipeline_root=pipeline_root,
         components=[
             example_gen, statistics_gen, schema_gen, example_validator,
-            validation_gate, tuner, trainer, model_resolver, evaluator,
-            fairness_gate, pusher,
+            validation_gate, tuner, trainer, predictions, model_resolver,
+            evaluator, fairness_gate, pusher,
         ],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_config,
         beam_pipeline_args=beam_pipeline_args or [],
     )
+
+
+def _example_gen(data_path: str, eval_data_path: Optional[str]):
+    """CsvExampleGen over one table split by hash, or over two tables."""
+    folder = os.path.dirname(os.path.abspath(data_path))
+    if eval_data_path is None:
+        return CsvExampleGen(
+            input_base=folder,
+            input_config=example_gen_pb2.Input(splits=[
+                example_gen_pb2.Input.Split(
+                    name="single_split", pattern=os.path.basename(data_path)),
+            ]),
+            output_config=example_gen_pb2.Output(
+                split_config=example_gen_pb2.SplitConfig(splits=[
+                    example_gen_pb2.SplitConfig.Split(
+                        name="train", hash_buckets=config.TRAIN_BUCKETS),
+                    example_gen_pb2.SplitConfig.Split(
+                        name="eval", hash_buckets=config.EVAL_BUCKETS),
+                ])))
+
+    if os.path.dirname(os.path.abspath(eval_data_path)) != folder:
+        raise ValueError(
+            f"train data {data_path} and eval data {eval_data_path} must sit "
+            "in the same folder (CsvExampleGen reads one input folder)")
+    return CsvExampleGen(
+        input_base=folder,
+        input_config=example_gen_pb2.Input(splits=[
+            example_gen_pb2.Input.Split(
+                name="train", pattern=os.path.basename(data_path)),
+            example_gen_pb2.Input.Split(
+                name="eval", pattern=os.path.basename(eval_data_path)),
+        ]))

@@ -227,6 +227,28 @@ def slices_from_tfma_result(
     return sorted(records, key=lambda r: _slice_order(r, slice_features))
 
 
+def text_table(slices: Sequence[SliceRecord],
+               thresholds: Sequence[float] = config.THRESHOLDS) -> str:
+    """Example count, FPR and FNR of each slice at each threshold, as a
+    text table for the terminal."""
+    from tabulate import tabulate
+
+    labels = [threshold_label(t, thresholds) for t in thresholds]
+    headers = ["", "examples"]
+    for label in labels:
+        headers += [f"FPR@{label}", f"FNR@{label}"]
+    rows = []
+    for record in slices:
+        row = [record.name, str(record.example_count)]
+        for label in labels:
+            for metric in ("false_positive_rate", "false_negative_rate"):
+                value = record.value(metric, label)
+                row.append("n/a" if value is None else f"{value:.2f}")
+        rows.append(row)
+    return tabulate(rows, headers=headers, disable_numparse=True,
+                    colalign=("left",) + ("right",) * (len(headers) - 1))
+
+
 def slice_name(values: Mapping[str, str], slice_features: Sequence[str]
                ) -> str:
     """'overall', or 'sex=male, class=Third' in slice-feature order."""

@@ -12,17 +12,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
-from tabulate import tabulate
 
 from components.model import features
 from components.fairness_gate import DECISION_FILE, read_metrics
-from pipeline import config
+from pipeline import config, report
 from pipeline.evaluation import (
     AUC,
     BINARY_ACCURACY,
     EXAMPLE_COUNT,
-    fairness_metric_key,
-    threshold_label,
 )
 
 _STATES = {
@@ -77,6 +74,8 @@ class RunSummary:
         default_factory=dict)
     best_validation_auc: Optional[float] = None
     slices: List[SliceMetrics] = dataclasses.field(default_factory=list)
+    report_slices: List[report.SliceRecord] = dataclasses.field(
+        default_factory=list)
     thresholds: Sequence[float] = config.THRESHOLDS
     blessed: Optional[bool] = None
     decision: Optional[dict] = None
@@ -207,20 +206,16 @@ def collect(
 def _read_tuning(summary: RunSummary, tuner: ComponentRun) -> None:
     hp_uri = tuner.outputs.get("best_hyperparameters", [None])[0]
     results_uri = tuner.outputs.get("tuner_results", [None])[0]
-    if hp_uri:
-        with open(os.path.join(hp_uri, "best_hyperparameters.txt")) as f:
-            values = json.load(f)["values"]
-        summary.best_hyperparameters = {
-            k: v for k, v in values.items() if not k.startswith("tuner/")}
-    if results_uri:
-        with open(os.path.join(results_uri, "tuner_results.json")) as f:
-            results = json.load(f)
-        summary.trial_count = len(results)
-        scores = [r["score"] for r in results if r.get("score") is not None]
-        summary.best_validation_auc = max(scores) if scores else None
+    if hp_uri and results_uri:
+        tuning = report.tuning_from_tuner_outputs(hp_uri, results_uri)
+        summary.trial_count = tuning.trials
+        summary.best_hyperparameters = tuning.best_hyperparameters
+        summary.best_validation_auc = tuning.best_validation_auc
 
 
 def _read_evaluation(summary: RunSummary, uri: str) -> None:
+    summary.report_slices = report.slices_from_eval_result(
+        uri, summary.thresholds)
     for key, values in read_metrics(uri).items():
         summary.slices.append(SliceMetrics(
             key, {name: v.value for name, v in values.items()},
@@ -243,8 +238,29 @@ def _read_push(summary, store, uri: str) -> None:
         summary.pushed_to = properties["pushed_destination"].string_value
 
 
-def _rate(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.2f}"
+def report_data(summary: RunSummary) -> report.ReportData:
+    """What the HTML report of a run shows, read from the run's artifacts."""
+    example_gen = summary.component("CsvExampleGen")
+    balance = []
+    if example_gen and example_gen.outputs.get("examples"):
+        balance = report.data_balance_from_examples(os.path.join(
+            example_gen.outputs["examples"][0], "Split-train", "*"))
+    tuning = None
+    if summary.trial_count is not None:
+        tuning = report.TuningSummary(
+            summary.trial_count, summary.best_hyperparameters,
+            summary.best_validation_auc)
+    verdict = None
+    if summary.decision is not None:
+        verdict = report.Verdict(
+            blessed=bool(summary.blessed), rules=summary.outcomes())
+    return report.ReportData(
+        title=f"Titanic fairness report: run {summary.run_id}",
+        slices=summary.report_slices,
+        thresholds=summary.thresholds,
+        verdict=verdict,
+        data_balance=balance,
+        tuning=tuning)
 
 
 def render(summary: RunSummary, seconds: Optional[float] = None) -> str:
@@ -277,7 +293,10 @@ def render(summary: RunSummary, seconds: Optional[float] = None) -> str:
             "False positive / false negative rates by sex and class "
             "(FPR: predicted survived but died; FNR: predicted died but "
             "survived)")
-        lines.append(_slice_table(summary))
+        crossed = [r for r in summary.report_slices
+                   if not r.features or set(r.features) == set(
+                       config.SLICE_FEATURES)]
+        lines.append(report.text_table(crossed, summary.thresholds))
         lines.append("")
 
     if summary.decision is not None:
@@ -313,21 +332,3 @@ def render(summary: RunSummary, seconds: Optional[float] = None) -> str:
 
 def _format_value(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _slice_table(summary: RunSummary) -> str:
-    headers = ["", "examples"]
-    for t in summary.thresholds:
-        label = threshold_label(t, summary.thresholds)
-        headers += [f"FPR@{label}", f"FNR@{label}"]
-    rows = []
-    for s in [summary.slice()] + summary.crossed_slices():
-        row = [s.name, f"{s.get(EXAMPLE_COUNT):.0f}"]
-        for t in summary.thresholds:
-            row.append(_rate(s.get(fairness_metric_key(
-                "false_positive_rate", t, summary.thresholds))))
-            row.append(_rate(s.get(fairness_metric_key(
-                "false_negative_rate", t, summary.thresholds))))
-        rows.append(row)
-    return tabulate(rows, headers=headers, disable_numparse=True,
-                    colalign=("left",) + ("right",) * (len(headers) - 1))

@@ -7,7 +7,6 @@ and a run on data that breaks the schema. Each test checks one of them.
 
 import csv
 import hashlib
-import os
 import pathlib
 import subprocess
 import sys

@@ -1,5 +1,7 @@
 """Evaluating a predictions table and listing the passengers of a slice."""
 
+import logging
+
 import pandas as pd
 import pytest
 
@@ -83,3 +85,14 @@ def test_evaluate_table_refuses_predictions_outside_0_1(tmp_path):
                  ).to_csv(path, index=False)
     with pytest.raises(ValueError, match="'predicted'.*in \\[0, 1\\]"):
         drilldown.evaluate_table(path)
+
+
+def test_evaluate_table_runs_beam_without_prism(handmade_csv, caplog):
+    # Beam 2.74's DirectRunner logs that it runs Prism and downloads it.
+    with caplog.at_level(logging.INFO):
+        slices = drilldown.evaluate_table(handmade_csv)
+    assert slices
+    mentions = [r.getMessage() for r in caplog.records
+                if "prism" in r.getMessage().lower()
+                or "downloading" in r.getMessage().lower()]
+    assert not mentions
