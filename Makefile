@@ -4,15 +4,18 @@
 PYTHON := .venv/bin/python
 ARGS ?=
 
-.PHONY: run test bench env
+.PHONY: run test bench env browser
 
 env:
 	@scripts/bootstrap.sh
 
+browser:
+	@scripts/install_browser.sh
+
 run: env
 	$(PYTHON) runner.py $(ARGS)
 
-test: env
+test: env browser
 	$(PYTHON) -m pytest $(ARGS)
 
 bench: env

@@ -14,7 +14,7 @@ setup(
     python_requires=">=3.10,<3.11",
     packages=find_packages(include=["pipeline", "pipeline.*", "components",
                                     "components.*"]),
-    package_data={"pipeline": ["schema/*.pbtxt"]},
+    package_data={"pipeline": ["schema/*.pbtxt", "policies/*.toml"]},
     py_modules=["runner"],
     install_requires=[
         "tfx==1.16.0",
@@ -22,6 +22,10 @@ setup(
         "dill",
         "tabulate",
         "plotly",
+        "pandas",
+        "pydantic>=2",
+        "scikit-learn",
+        "tomli",
         # fairness-indicators==0.47.0 is installed with --no-deps: its
         # tensorflow-hub>=0.16.1 conflicts with TFX 1.16 (requirements.in).
     ],

@@ -201,10 +201,18 @@ def slices_from_tfma_result(
     labels = [threshold_label(t, thresholds) for t in thresholds]
     records = []
     for slice_key, metrics in result.slicing_metrics:
+        if not _is_single_slice(slice_key):
+            continue  # a cross-slice comparison, not a slice
         numbers = {}
         for name, value in metrics.get("", {}).get("", {}).items():
-            if isinstance(value, dict) and "doubleValue" in value:
+            if not isinstance(value, dict):
+                continue
+            if "doubleValue" in value:
                 numbers[name] = _finite(value["doubleValue"])
+            elif "value" in value.get("boundedValue", {}):
+                # With confidence intervals TFMA stores the point estimate
+                # inside a bounded value.
+                numbers[name] = _finite(value["boundedValue"]["value"])
 
         values: Dict[str, Dict[str, Optional[float]]] = {}
         for metric in FAIRNESS_METRICS:
@@ -225,6 +233,12 @@ def slices_from_tfma_result(
             example_count=int(numbers.get(EXAMPLE_COUNT) or 0),
             values=values))
     return sorted(records, key=lambda r: _slice_order(r, slice_features))
+
+
+def _is_single_slice(slice_key) -> bool:
+    return all(
+        isinstance(part, tuple) and len(part) == 2
+        and isinstance(part[0], str) for part in slice_key)
 
 
 def text_table(slices: Sequence[SliceRecord],

@@ -1,14 +1,11 @@
 """Fixtures of the report tests: a hand-made predictions table whose rates
 are worked out by hand, and the artifacts of a finished pipeline run.
 
-`pipeline_artifacts` points at a run kept in /tmp/o5 (override with the
-REPORT_PIPELINE_OUTPUT environment variable); tests that need it are skipped
-when it is absent. Swap that one fixture for a pipeline-run fixture to test
-against a fresh run.
+`pipeline_artifacts` points into the cold run of the session's pipeline
+runs (`pipeline_runs`, tests/conftest.py).
 """
 
 import dataclasses
-import os
 import pathlib
 
 import pandas as pd
@@ -16,9 +13,6 @@ import pytest
 
 from components import predictions
 from pipeline import drilldown, report
-
-PIPELINE_OUTPUT = pathlib.Path(
-    os.environ.get("REPORT_PIPELINE_OUTPUT", "/tmp/o5/pipeline"))
 
 # sex, class, survived, predicted. Row 5 sits exactly on the 0.5 threshold;
 # class=Second has no survivors, so its false negative rate is undefined.
@@ -68,28 +62,21 @@ class PipelineArtifacts:
     tuner_results: pathlib.Path
 
 
-def _only(pattern: str, root: pathlib.Path) -> pathlib.Path:
-    found = sorted(root.glob(pattern))
-    if not found:
-        pytest.skip(f"no {pattern} under {root}: run the pipeline first")
-    return found[-1]
-
-
 @pytest.fixture(scope="session")
-def pipeline_artifacts() -> PipelineArtifacts:
-    root = PIPELINE_OUTPUT
-    if not root.is_dir():
-        pytest.skip(f"no pipeline output at {root}")
-    examples = _only("CsvExampleGen/examples/*", root)
+def pipeline_artifacts(pipeline_runs) -> PipelineArtifacts:
+    """The artifacts of the session's cold pipeline run."""
+    cold = pipeline_runs["cold"]
+    examples = pathlib.Path(cold.output_of("CsvExampleGen", "examples"))
     return PipelineArtifacts(
-        root=root,
-        evaluation=_only("Evaluator/evaluation/*", root),
-        blessing=_only("Evaluator/blessing/*", root),
-        model=_only("Trainer/model/*", root),
+        root=pipeline_runs["dir"] / "pipeline",
+        evaluation=pathlib.Path(cold.output_of("Evaluator", "evaluation")),
+        blessing=pathlib.Path(cold.output_of("FairnessGate", "blessing")),
+        model=pathlib.Path(cold.output_of("Trainer", "model")),
         eval_examples=str(examples / "Split-eval" / "*.gz"),
         train_examples=str(examples / "Split-train" / "*.gz"),
-        best_hyperparameters=_only("Tuner/best_hyperparameters/*", root),
-        tuner_results=_only("Tuner/tuner_results/*", root),
+        best_hyperparameters=pathlib.Path(
+            cold.output_of("Tuner", "best_hyperparameters")),
+        tuner_results=pathlib.Path(cold.output_of("Tuner", "tuner_results")),
     )
 
 
@@ -104,23 +91,19 @@ def pipeline_predictions(pipeline_artifacts, tmp_path_factory
     return path
 
 
+def report_path_of(run) -> pathlib.Path:
+    """The report a runner.py run named in its summary."""
+    line = next(line for line in run.process.stdout.splitlines()
+                if line.startswith("Report:"))
+    return pathlib.Path(line.split(":", 1)[1].strip())
+
+
 @pytest.fixture(scope="session")
-def pipeline_report(pipeline_artifacts, tmp_path_factory) -> pathlib.Path:
-    """The report of the run: Evaluator metrics, training-split balance and
-    tuning; the verdict is the Evaluator's blessing."""
-    artifacts = pipeline_artifacts
-    data = report.ReportData(
-        title="Titanic fairness report",
-        slices=report.slices_from_eval_result(artifacts.evaluation),
-        verdict=report.Verdict(
-            blessed=(artifacts.blessing / "BLESSED").exists()),
-        data_balance=report.data_balance_from_examples(
-            artifacts.train_examples),
-        tuning=report.tuning_from_tuner_outputs(
-            artifacts.best_hyperparameters, artifacts.tuner_results),
-    )
-    return report.write_report(
-        tmp_path_factory.mktemp("pipeline_report") / "report.html", data)
+def pipeline_report(pipeline_runs) -> pathlib.Path:
+    """The report `python runner.py` wrote for the default-policy run: its
+    metrics, the training split's balance, tuning, and the gate's verdict
+    with every rule."""
+    return report_path_of(pipeline_runs["default"])
 
 
 @pytest.fixture(scope="session")
