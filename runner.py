@@ -268,18 +268,18 @@ def slice_command(args: argparse.Namespace, terminal, stamp: str) -> int:
         raise UsageError(
             f"no pipeline run under {args.output_dir}: run "
             "'python runner.py' first")
-    summary = run_summary.collect(str(metadata_path.resolve()))
-    exporter = summary.component("PredictionsExporter")
-    if exporter is None or not exporter.outputs.get("predictions"):
+    found = run_summary.latest_output(
+        str(metadata_path.resolve()), "PredictionsExporter", "predictions")
+    if found is None:
         raise UsageError(
-            f"the latest run ({summary.run_id}) exported no predictions")
-    csv_path = os.path.join(
-        exporter.outputs["predictions"][0], PREDICTIONS_FILE)
+            f"no run under {args.output_dir} exported predictions yet")
+    run_id, predictions_uri = found
+    csv_path = os.path.join(predictions_uri, PREDICTIONS_FILE)
     try:
         selection = drilldown.select_rows(csv_path, where, args.threshold)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    terminal.write(f"Run {summary.run_id}, eval split ({csv_path})\n")
+    terminal.write(f"Run {run_id}, eval split ({csv_path})\n")
     terminal.write(selection.render() + "\n")
     return 0
 

@@ -112,25 +112,31 @@ def _slice_key(proto) -> SliceKey:
 
 
 def read_metrics(evaluation_uri: str) -> Metrics:
-    """Every metric of every slice in a TFMA output, with intervals."""
+    """Every metric of every slice in a TFMA output, with intervals, for the
+    candidate model (not the baseline it was compared with)."""
+    _, baseline = ev.model_names(evaluation_uri)
     metrics: Metrics = {}
     for per_slice in tfma.load_metrics(evaluation_uri):
         if per_slice.HasField("cross_slice_key"):
             continue
         values = metrics.setdefault(_slice_key(per_slice.slice_key), {})
         for item in per_slice.metric_keys_and_values:
+            if baseline is not None and item.key.model_name == baseline:
+                continue
             name = item.key.name + (" (change)" if item.key.is_diff else "")
             v = item.value
             if v.HasField("bounded_value"):
-                bounded = v.bounded_value
-                values[name] = Value(
-                    bounded.value.value,
-                    bounded.lower_bound.value if bounded.HasField(
-                        "lower_bound") else None,
-                    bounded.upper_bound.value if bounded.HasField(
-                        "upper_bound") else None)
+                point = v.bounded_value.value.value
             elif v.HasField("double_value"):
-                values[name] = Value(v.double_value.value)
+                point = v.double_value.value
+            else:
+                continue
+            value = Value(point)
+            if item.HasField("confidence_interval"):
+                interval = item.confidence_interval
+                value.lower = interval.lower_bound.double_value.value
+                value.upper = interval.upper_bound.double_value.value
+            values[name] = value
     return metrics
 
 
@@ -253,98 +259,126 @@ def _support(values: Dict[str, Value], metric: str, threshold: float):
     return int(round(sum(c.value for c in counts)))
 
 
+@dataclasses.dataclass
+class _GroupFacts:
+    """What is known about one group under one rule."""
+
+    rule: GroupRule
+    label: str  # e.g. 'FNR@0.5'
+    kind: str  # 'positives' or 'negatives'
+    where: str
+    point: Optional[float]
+    interval: Optional[Tuple[float, float]]
+    support: Optional[int]
+
+    @property
+    def shown(self) -> str:
+        text = f"{self.label} for {self.where} is {_fmt(self.point)}"
+        if self.interval:
+            text += (f" (interval {_fmt(self.interval[0])}-"
+                     f"{_fmt(self.interval[1])})")
+        return text
+
+    @property
+    def judged(self) -> Optional[float]:
+        """The value a bound is checked on: the point, or the interval's
+        upper end when the rule gates on it."""
+        if self.rule.gate_on == "upper_bound" and self.interval:
+            return self.interval[1]
+        return self.point
+
+    def outcome(self, bound: str, failed: bool, finding: str,
+                limit: str) -> Outcome:
+        """An outcome; too little support (or no value) overrides `failed`
+        with 'insufficient', which blocks only if the policy says so."""
+        rule = self.rule
+        if self.point is None or math.isnan(self.point):
+            state, blocks = "insufficient", rule.on_insufficient == "block"
+            text = (f"{self.label} for {self.where} is undefined: "
+                    f"{self.support or 0} {self.kind}")
+        elif self.support is None or self.support < rule.min_support:
+            state, blocks = "insufficient", rule.on_insufficient == "block"
+            text = (f"{self.shown} from only {self.support} {self.kind}; "
+                    f"{rule.min_support} needed to judge ({limit})")
+        else:
+            state, blocks = ("fail" if failed else "pass"), failed
+            text = f"{finding} ({limit}, {self.support} {self.kind})"
+        return Outcome(
+            rule=rule.label, metric=self.label, slice=self.where,
+            value=self.point, bound=bound, support=self.support,
+            min_support=rule.min_support, outcome=state, blocks=blocks,
+            message=text, interval=self.interval)
+
+
 def _apply_group_rule(
     rule: GroupRule, threshold: float, metrics: Metrics, failures,
 ) -> List[Outcome]:
     name = ev.gate_metric_name(rule.metric, threshold)
     label = f"{SHORT_NAMES[rule.metric]}@{threshold:g}"
-    kind = GROUP_METRICS[rule.metric]
     reference_key = tuple(sorted(rule.reference_slice))
     reference = metrics.get(reference_key, {}).get(name)
+    ref_point = reference.value if reference else None
+    on_interval = " on the interval's upper end" if (
+        rule.gate_on == "upper_bound") else ""
     outcomes = []
 
     for keys in rule.slice_feature_sets:
         for group in _groups(metrics, keys):
-            values = metrics[group]
-            value = values.get(name)
-            support = _support(values, rule.metric, threshold)
-            where = slice_name(group)
-            point = value.value if value else None
-            interval = ((value.lower, value.upper)
-                        if value and value.lower is not None else None)
-            use_bound = rule.gate_on == "upper_bound" and interval
+            value = metrics[group].get(name)
+            facts = _GroupFacts(
+                rule=rule, label=label, kind=GROUP_METRICS[rule.metric],
+                where=slice_name(group),
+                point=value.value if value else None,
+                interval=_interval(value),
+                support=_support(metrics[group], rule.metric, threshold))
+            judged = facts.judged
 
-            shown = f"{label} for {where} is {_fmt(point)}"
-            if interval:
-                shown += f" (interval {_fmt(interval[0])}-{_fmt(interval[1])})"
-
-            def outcome(bound_text, failed, judged_text, limit_text):
-                if value is None or point is None or math.isnan(point):
-                    state = "insufficient"
-                    blocks = rule.on_insufficient == "block"
-                    text = (f"{label} for {where} is undefined: "
-                            f"{support or 0} {kind}")
-                elif support is None or support < rule.min_support:
-                    state = "insufficient"
-                    blocks = rule.on_insufficient == "block"
-                    text = (f"{shown} from only {support} {kind}; "
-                            f"{rule.min_support} needed to judge "
-                            f"({limit_text})")
-                else:
-                    state = "fail" if failed else "pass"
-                    blocks = failed
-                    text = f"{judged_text} ({limit_text}, {support} {kind})"
-                return Outcome(
-                    rule=rule.label, metric=label, slice=where, value=point,
-                    bound=bound_text, support=support,
-                    min_support=rule.min_support, outcome=state,
-                    blocks=blocks, message=text, interval=interval)
-
-            judged = point
-            if use_bound:
-                judged = interval[1]
             if rule.max is not None or rule.min is not None:
-                tfma_failed = _tfma_failed(failures, name, group)
                 own_failed = judged is not None and not math.isnan(
                     judged) and (
                     (rule.max is not None and judged > rule.max)
                     or (rule.min is not None and judged < rule.min))
-                bound_text = (f"<= {rule.max}" if rule.max is not None
-                              else f">= {rule.min}")
                 limit = rule.max if rule.max is not None else rule.min
-                limit_text = f"limit {limit:.2f}" + (
-                    " on the interval's upper end" if use_bound else "")
-                outcomes.append(outcome(
-                    bound_text, tfma_failed or own_failed, shown,
-                    limit_text))
+                outcomes.append(facts.outcome(
+                    f"<= {rule.max}" if rule.max is not None
+                    else f">= {rule.min}",
+                    _tfma_failed(failures, name, group) or own_failed,
+                    facts.shown, f"limit {limit:.2f}{on_interval}"))
 
-            ref_point = reference.value if reference else None
             if rule.max_difference is not None and ref_point is not None:
+                gap = None
+                if judged is not None:
+                    ends = facts.interval if on_interval else (judged,)
+                    gap = max(abs(end - ref_point) for end in ends)
                 cross_failed = _tfma_failed(
                     failures, name, (reference_key, group), cross=True)
-                gap = None if point is None else abs(point - ref_point)
-                if use_bound and point is not None:
-                    far = max(interval, key=lambda b: abs(b - ref_point))
-                    gap = abs(far - ref_point)
-                own_failed = gap is not None and gap > rule.max_difference
-                outcomes.append(outcome(
+                outcomes.append(facts.outcome(
                     f"|difference from {rule.reference}| <= "
                     f"{rule.max_difference}",
-                    cross_failed or own_failed,
-                    f"{shown} against {_fmt(ref_point)} for "
+                    cross_failed or (
+                        gap is not None and gap > rule.max_difference),
+                    f"{facts.shown} against {_fmt(ref_point)} for "
                     f"{rule.reference}: a gap of {_fmt(gap)}",
-                    f"limit {rule.max_difference:.2f}"))
+                    f"limit {rule.max_difference:.2f}{on_interval}"))
 
             if rule.max_ratio is not None and ref_point is not None:
-                compared = judged if use_bound else point
-                ratio = _ratio(compared, ref_point)
-                outcomes.append(outcome(
+                ratio = _ratio(judged, ref_point)
+                outcomes.append(facts.outcome(
                     f"ratio to {rule.reference} <= {rule.max_ratio}",
                     ratio is not None and ratio > rule.max_ratio,
-                    f"{shown} against {_fmt(ref_point)} for "
+                    f"{facts.shown} against {_fmt(ref_point)} for "
                     f"{rule.reference}: a ratio of {_fmt(ratio)}",
-                    f"limit {rule.max_ratio:.2f}"))
+                    f"limit {rule.max_ratio:.2f}{on_interval}"))
     return outcomes
+
+
+def _interval(value: Optional[Value]) -> Optional[Tuple[float, float]]:
+    """The value's bootstrap interval, when TFMA computed a finite one."""
+    if value is None or value.lower is None or value.upper is None:
+        return None
+    if not (math.isfinite(value.lower) and math.isfinite(value.upper)):
+        return None
+    return value.lower, value.upper
 
 
 def _ratio(a: Optional[float], b: float) -> Optional[float]:
@@ -359,10 +393,7 @@ def _ratio(a: Optional[float], b: float) -> Optional[float]:
 
 def has_baseline(evaluation_uri: str) -> bool:
     """Whether the Evaluator compared against a baseline model."""
-    path = os.path.join(evaluation_uri, "eval_config.json")
-    with tf.io.gfile.GFile(path) as f:
-        specs = json.load(f).get("evalConfig", {}).get("modelSpecs", [])
-    return any(spec.get("isBaseline") for spec in specs)
+    return ev.model_names(evaluation_uri)[1] is not None
 
 
 @component

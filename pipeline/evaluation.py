@@ -6,6 +6,7 @@ here.
 """
 
 import json
+import os
 from typing import Optional, Sequence, Tuple
 
 import tensorflow_model_analysis as tfma
@@ -46,6 +47,22 @@ def fairness_metric_key(
     'fairness_indicators_metrics/false_positive_rate@0.5'."""
     label = threshold_label(threshold, thresholds)
     return f"{FAIRNESS_PREFIX}/{metric}@{label}"
+
+
+def model_names(evaluation_uri: str) -> Tuple[str, Optional[str]]:
+    """(candidate, baseline) model names of an Evaluator output; the baseline
+    is None when there was none. With a baseline TFMA stores metrics of both
+    models side by side, keyed by these names."""
+    import tensorflow as tf
+
+    path = os.path.join(evaluation_uri, "eval_config.json")
+    with tf.io.gfile.GFile(path) as f:
+        specs = json.load(f).get("evalConfig", {}).get("modelSpecs", [])
+    candidate = next(
+        (s.get("name", "") for s in specs if not s.get("isBaseline")), "")
+    baseline = next(
+        (s.get("name", "") for s in specs if s.get("isBaseline")), None)
+    return candidate, baseline
 
 
 def slicing_specs() -> list:

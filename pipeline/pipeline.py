@@ -47,7 +47,7 @@ def create_pipeline(
     serving_model_dir: str,
     metadata_path: Optional[str],
     policy: Policy,
-    budget: config.TuningBudget = config.TuningBudget(),
+    budget: Optional[config.TuningBudget] = None,
     eval_config: Optional[tfma.EvalConfig] = None,
     pipeline_name: str = config.PIPELINE_NAME,
     beam_pipeline_args: Optional[List[str]] = None,
@@ -69,7 +69,7 @@ def create_pipeline(
       metadata_path: SQLite ML Metadata file; None leaves the connection to
         the orchestrator.
       policy: the fairness gate policy (pipeline.policy.load_policy).
-      budget: Tuner and Trainer budget.
+      budget: Tuner and Trainer budget (default: config.TuningBudget()).
       eval_config: replaces the TFMA config built from the policy.
       pipeline_name: name in ML Metadata; runs of one name share a cache.
       beam_pipeline_args: options for the Beam-based components.
@@ -94,7 +94,7 @@ def create_pipeline(
 
     # The module file tunes and trains on the train split only, holding out
     # a quarter of it for validation; the eval split is the Evaluator's alone.
-    custom_config = budget.as_custom_config()
+    custom_config = (budget or config.TuningBudget()).as_custom_config()
     tuner = Tuner(
         module_file=module_file,
         examples=example_gen.outputs["examples"],

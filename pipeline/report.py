@@ -27,6 +27,7 @@ from pipeline import config
 from pipeline.evaluation import (
     EXAMPLE_COUNT,
     fairness_metric_key,
+    model_names,
     threshold_label,
 )
 
@@ -181,9 +182,10 @@ def slices_from_eval_result(
     if not tf.io.gfile.glob(os.path.join(evaluation_dir, "metrics*")):
         raise FileNotFoundError(
             f"no TFMA metrics (metrics-*.tfrecord) in {evaluation_dir}")
+    candidate, _ = model_names(evaluation_dir)
     return slices_from_tfma_result(
-        tfma.load_eval_result(evaluation_dir), thresholds, slice_features,
-        source=evaluation_dir)
+        tfma.load_eval_result(evaluation_dir, model_name=candidate or None),
+        thresholds, slice_features, source=evaluation_dir)
 
 
 def slices_from_tfma_result(

@@ -13,8 +13,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from components.model import features
 from components.fairness_gate import DECISION_FILE, read_metrics
+from components.model import features
 from pipeline import config, report
 from pipeline.evaluation import (
     AUC,
@@ -131,6 +131,24 @@ def latest_run_id(store: metadata_store.MetadataStore) -> Optional[str]:
     if not runs:
         return None
     return max(runs, key=lambda c: (c.create_time_since_epoch, c.id)).name
+
+
+def latest_output(
+    metadata_path: str, node_id: str, key: str,
+) -> Optional[Tuple[str, str]]:
+    """(run id, URI) of the newest completed run's output `key` of
+    `node_id`; runs that failed before the node are passed over."""
+    store = open_store(metadata_path)
+    runs = sorted(store.get_contexts_by_type("pipeline_run"),
+                  key=lambda c: (c.create_time_since_epoch, c.id),
+                  reverse=True)
+    for run in runs:
+        for component in component_runs(store, run.name):
+            if (component.node_id == node_id
+                    and component.state in ("ran", "cached")
+                    and component.outputs.get(key)):
+                return run.name, component.outputs[key][0]
+    return None
 
 
 def component_runs(

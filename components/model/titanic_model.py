@@ -300,7 +300,7 @@ def export_serving_model(
 
 
 def _strategy() -> tf.distribute.Strategy:
-    """MirroredStrategy over every visible GPU, or the CPU when there is none."""
+    """MirroredStrategy over every visible GPU; the CPU when there is none."""
     gpus = tf.config.list_logical_devices("GPU")
     strategy = tf.distribute.MirroredStrategy(
         devices=[d.name for d in gpus] or None)

@@ -43,7 +43,8 @@ def test_unknown_slice_feature():
 
 
 def test_unknown_slice_value_in_reference():
-    message = refused(RULE + 'max_difference = 0.2\nreference = "class=Fourth"\n')
+    message = refused(
+        RULE + 'max_difference = 0.2\nreference = "class=Fourth"\n')
     assert "group_rules[0].reference: unknown value 'Fourth' for class" \
         in message
 
