@@ -57,12 +57,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--max-trials", type=int, default=None,
         help="cap on Hyperband trials (default: a full Hyperband iteration)")
     parser.add_argument(
-        "--max-epochs", type=int, default=10,
-        help="Hyperband max_epochs (default: %(default)s)")
+        "--max-epochs", type=int, default=None,
+        help="Hyperband max_epochs (default: 10, pipeline/config.py)")
     parser.add_argument(
-        "--train-epochs", type=int, default=30,
+        "--train-epochs", type=int, default=None,
         help="most epochs the Trainer runs; early stopping usually ends it "
-        "sooner (default: %(default)s)")
+        "sooner (default: 30, pipeline/config.py)")
     parser.add_argument(
         "--policy", type=pathlib.Path, default=DEFAULT_POLICY,
         help="fairness gate policy, a TOML file (default: %(default)s)")
@@ -196,9 +196,11 @@ def run(args: argparse.Namespace, terminal, stamp: str) -> int:
                 f"--eval-data {args.eval_data} must sit in the same folder "
                 f"as --data {args.data}")
     try:
+        chosen = {"max_epochs": args.max_epochs,
+                  "max_trials": args.max_trials,
+                  "train_epochs": args.train_epochs}
         budget = config.TuningBudget(
-            max_epochs=args.max_epochs, max_trials=args.max_trials,
-            train_epochs=args.train_epochs)
+            **{k: v for k, v in chosen.items() if v is not None})
     except ValueError as error:
         raise UsageError(str(error)) from None
     try:
