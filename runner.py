@@ -126,16 +126,31 @@ def check_data(path: pathlib.Path) -> None:
     """Fails early, naming the problem, when the table cannot be used."""
     from components.model import features
 
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give the CSV file itself")
     if not path.is_file():
         raise UsageError(f"data file not found: {path}")
-    with open(path, newline="") as f:
-        header = next(csv.reader(f), [])
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            header = next(reader, [])
+            has_rows = any(any(cell.strip() for cell in row) for row in reader)
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise UsageError(
+            f"{path} is not a readable CSV file: {error}") from None
     required = (features.LABEL,) + features.FEATURES
     missing = [name for name in required if name not in header]
     if missing:
         raise UsageError(
             f"{path} lacks column(s) {', '.join(missing)}; "
             f"expected {', '.join(required)}")
+    if not has_rows:
+        raise UsageError(f"{path} has a header but no data rows")
+
+
+def check_output_dir(path: pathlib.Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--output-dir {path} exists and is not a folder")
 
 
 @contextlib.contextmanager
@@ -195,6 +210,10 @@ def run(args: argparse.Namespace, terminal, stamp: str) -> int:
             raise UsageError(
                 f"--eval-data {args.eval_data} must sit in the same folder "
                 f"as --data {args.data}")
+        if args.eval_data.resolve() == args.data.resolve():
+            raise UsageError(
+                "--eval-data is the --data file itself: the model would be "
+                "judged on the rows it was trained on")
     try:
         chosen = {"max_epochs": args.max_epochs,
                   "max_trials": args.max_trials,
@@ -261,6 +280,9 @@ def slice_command(args: argparse.Namespace, terminal, stamp: str) -> int:
     from components.predictions import PREDICTIONS_FILE
     from pipeline import drilldown, run_summary
 
+    if not 0.0 <= args.threshold <= 1.0:  # also refuses nan
+        raise UsageError(
+            f"--threshold must lie in [0, 1], got {args.threshold}")
     try:
         where = drilldown.parse_where(args.where)
     except ValueError as error:
@@ -306,13 +328,16 @@ def fairness_command(args: argparse.Namespace, terminal, stamp: str) -> int:
             args.csv, label=args.label, prediction=args.prediction,
             slice_features=slice_features, thresholds=thresholds)
     except ValueError as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(f"{args.csv}: {error}") from None
 
     out = args.out or (
         args.output_dir / "reports" / f"fairness-{args.csv.stem}-{stamp}.html")
-    report.write_report(out, report.ReportData(
-        title=f"Fairness report: {args.csv.name}", slices=slices,
-        thresholds=thresholds))
+    try:
+        report.write_report(out, report.ReportData(
+            title=f"Fairness report: {args.csv.name}", slices=slices,
+            thresholds=thresholds))
+    except (ValueError, OSError) as error:
+        raise UsageError(f"no report written to {out}: {error}") from None
     terminal.write(report.text_table(slices, thresholds) + "\n")
     terminal.write(f"Report: {out.resolve()}\n")
     return 0
@@ -340,6 +365,11 @@ def main(argv=None) -> int:
         parse, command = COMMANDS[name]
         args = parse(argv[1:])
     sys.path.insert(0, str(ROOT))
+    try:
+        check_output_dir(args.output_dir)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
     log_dir = args.output_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)

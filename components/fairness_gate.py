@@ -275,9 +275,15 @@ class _GroupFacts:
     def shown(self) -> str:
         text = f"{self.label} for {self.where} is {_fmt(self.point)}"
         if self.interval:
-            text += (f" (interval {_fmt(self.interval[0])}-"
+            text += (f" (interval {_fmt(self.interval[0])} to "
                      f"{_fmt(self.interval[1])})")
         return text
+
+    @property
+    def examples(self) -> str:
+        """e.g. '25 positives', '1 negative'."""
+        n = self.support or 0
+        return f"{n} {self.kind if n != 1 else self.kind[:-1]}"
 
     @property
     def judged(self) -> Optional[float]:
@@ -295,14 +301,14 @@ class _GroupFacts:
         if self.point is None or math.isnan(self.point):
             state, blocks = "insufficient", rule.on_insufficient == "block"
             text = (f"{self.label} for {self.where} is undefined: "
-                    f"{self.support or 0} {self.kind}")
+                    f"{self.examples}")
         elif self.support is None or self.support < rule.min_support:
             state, blocks = "insufficient", rule.on_insufficient == "block"
-            text = (f"{self.shown} from only {self.support} {self.kind}; "
+            text = (f"{self.shown} from only {self.examples}; "
                     f"{rule.min_support} needed to judge ({limit})")
         else:
             state, blocks = ("fail" if failed else "pass"), failed
-            text = f"{finding} ({limit}, {self.support} {self.kind})"
+            text = f"{finding} ({limit}, {self.examples})"
         return Outcome(
             rule=rule.label, metric=self.label, slice=self.where,
             value=self.point, bound=bound, support=self.support,

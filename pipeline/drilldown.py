@@ -258,7 +258,10 @@ class Selection:
                 + ", ".join(f"{k} {v}" for k, v in self.counts.items())
                 + f"; FPR {rate(self.false_positive_rate)}, "
                 f"FNR {rate(self.false_negative_rate)}")
-        shown = self.rows.fillna("")
+        shown = self.rows.copy()
+        if PREDICTION in shown:
+            shown[PREDICTION] = shown[PREDICTION].map(lambda p: f"{p:.3f}")
+        shown = shown.fillna("")
         return head + "\n" + tabulate(
             shown, headers="keys", showindex=False, disable_numparse=True)
 

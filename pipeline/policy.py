@@ -37,7 +37,10 @@ class PolicyError(ValueError):
 
 
 class _Strict(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+    # strict: a number written as a string, or "yes" for true, is refused
+    # rather than converted.
+    model_config = pydantic.ConfigDict(
+        extra="forbid", frozen=True, strict=True)
 
 
 def _check_unit(value: Optional[float], what: str) -> Optional[float]:
@@ -174,6 +177,14 @@ class Policy(_Strict):
                     f"unknown metric '{name}'; known: "
                     f"{', '.join(OVERALL_METRICS)}")
         return table
+
+    @pydantic.model_validator(mode="after")
+    def _has_rules(self):
+        if not (self.overall or self.regression or self.group_rules):
+            raise ValueError(
+                "the policy sets no rule: give [overall], [regression] or "
+                "[[group_rules]]")
+        return self
 
     @pydantic.model_validator(mode="after")
     def _intervals_for_interval_rules(self):

@@ -288,7 +288,8 @@ def render(summary: RunSummary, seconds: Optional[float] = None) -> str:
     ran = [c.node_id for c in summary.components if c.state == "ran"]
     cached = [c.node_id for c in summary.components if c.state == "cached"]
     lines.append(f"Run {summary.run_id} finished{took}: "
-                 f"{len(ran)} components ran, {len(cached)} from cache.")
+                 f"{_count(len(ran), 'component')} executed, "
+                 f"{len(cached)} from cache.")
 
     if summary.best_hyperparameters:
         params = ", ".join(
@@ -296,7 +297,8 @@ def render(summary: RunSummary, seconds: Optional[float] = None) -> str:
             for k, v in summary.best_hyperparameters.items())
         auc = (f"; best validation AUC {summary.best_validation_auc:.3f}"
                if summary.best_validation_auc is not None else "")
-        lines.append(f"Tuning:     {summary.trial_count} Hyperband trials"
+        lines.append(f"Tuning:     "
+                     f"{_count(summary.trial_count, 'Hyperband trial')}"
                      f"{auc}; best {params}")
 
     overall = summary.slice()
@@ -323,8 +325,9 @@ def render(summary: RunSummary, seconds: Optional[float] = None) -> str:
         insufficient = summary.outcomes("insufficient")
         verdict = "BLESSED" if summary.blessed else "NOT BLESSED"
         lines.append(
-            f"Gate:       {verdict} by the fairness gate: {len(rules)} rule "
-            f"checks, {len(summary.outcomes('pass'))} pass, "
+            f"Gate:       {verdict} by the fairness gate: "
+            f"{_count(len(rules), 'rule check')}, "
+            f"{len(summary.outcomes('pass'))} pass, "
             f"{len(summary.outcomes('fail'))} fail, "
             f"{len(insufficient)} insufficient evidence")
         for rule in failed:
@@ -346,6 +349,10 @@ def render(summary: RunSummary, seconds: Optional[float] = None) -> str:
                  if summary.serving_model_dir else " the serving directory")
         lines.append(f"Push:       blocked; nothing was written to{where}")
     return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _format_value(value) -> str:
