@@ -32,9 +32,9 @@ PYTHON=$(find_python)
 echo "Setting up $VENV with $PYTHON (a few minutes, once)..."
 rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/pip" install --quiet -r requirements.lock
-"$VENV/bin/pip" install --quiet --no-deps -r requirements-nodeps.txt
-"$VENV/bin/pip" install --quiet --no-deps --no-build-isolation -e .
+"$VENV/bin/python" -m pip install -qq "$(grep '^pip==' requirements.lock)"
+"$VENV/bin/pip" install -qq -r requirements.lock
+"$VENV/bin/pip" install -qq --no-deps -r requirements-nodeps.txt
+"$VENV/bin/pip" install -qq --no-deps --no-build-isolation -e .
 touch "$STAMP"
 echo "Environment ready."
