@@ -37,7 +37,7 @@ LOCAL_BEAM_ARGS: Tuple[str, ...] = (
 class TuningBudget:
     """How much the Tuner searches and the Trainer trains.
 
-    The defaults are one full Hyperband iteration over the chapter's search
+    The defaults are one full Hyperband iteration over the model's search
     space (max_epochs 10, factor 3: 30 trials). `max_trials` caps the trial
     count; None means no cap. Both searching and training stop early after
     `patience` epochs without a better validation AUC; the Trainer keeps the

@@ -126,7 +126,7 @@ def load_training_data(
 
 
 def _declare_hyperparameters(hp: keras_tuner.HyperParameters):
-    """The chapter's search space: width and activation of the hidden
+    """The search space: width and activation of the hidden
     layer, and the Adam learning rate."""
     units = hp.Int("units", min_value=16, max_value=32, step=8)
     activation = hp.Choice("activation", ["relu", "tanh"])
