@@ -93,11 +93,7 @@ class Decision:
 
 
 def slice_name(key: SliceKey) -> str:
-    if not key:
-        return OVERALL
-    order = {"sex": 0, "class": 1}
-    ordered = sorted(key, key=lambda kv: order.get(kv[0], 9))
-    return ", ".join(f"{k}={v}" for k, v in ordered)
+    return ev.slice_name(dict(key))
 
 
 def _slice_key(proto) -> SliceKey:

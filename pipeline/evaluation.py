@@ -7,7 +7,7 @@ here.
 
 import json
 import os
-from typing import Optional, Sequence, Tuple
+from typing import Mapping, Optional, Sequence, Tuple
 
 import tensorflow_model_analysis as tfma
 
@@ -47,6 +47,18 @@ def fairness_metric_key(
     'fairness_indicators_metrics/false_positive_rate@0.5'."""
     label = threshold_label(threshold, thresholds)
     return f"{FAIRNESS_PREFIX}/{metric}@{label}"
+
+
+def slice_name(
+    values: Mapping[str, str],
+    slice_features: Sequence[str] = config.SLICE_FEATURES,
+) -> str:
+    """'overall', or 'sex=male, class=Third' in slice-feature order."""
+    if not values:
+        return "overall"
+    order = {name: i for i, name in enumerate(slice_features)}
+    keys = sorted(values, key=lambda k: (order.get(k, len(order)), k))
+    return ", ".join(f"{k}={values[k]}" for k in keys)
 
 
 def model_names(evaluation_uri: str) -> Tuple[str, Optional[str]]:

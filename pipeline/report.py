@@ -28,6 +28,7 @@ from pipeline.evaluation import (
     EXAMPLE_COUNT,
     fairness_metric_key,
     model_names,
+    slice_name,
     threshold_label,
 )
 
@@ -263,16 +264,6 @@ def text_table(slices: Sequence[SliceRecord],
         rows.append(row)
     return tabulate(rows, headers=headers, disable_numparse=True,
                     colalign=("left",) + ("right",) * (len(headers) - 1))
-
-
-def slice_name(values: Mapping[str, str], slice_features: Sequence[str]
-               ) -> str:
-    """'overall', or 'sex=male, class=Third' in slice-feature order."""
-    if not values:
-        return OVERALL
-    order = {name: i for i, name in enumerate(slice_features)}
-    keys = sorted(values, key=lambda k: (order.get(k, len(order)), k))
-    return ", ".join(f"{k}={values[k]}" for k in keys)
 
 
 def _slice_order(record: SliceRecord, slice_features: Sequence[str]):

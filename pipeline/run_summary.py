@@ -13,13 +13,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from components.fairness_gate import DECISION_FILE, read_metrics
+from components.fairness_gate import DECISION_FILE, SliceKey, read_metrics
 from components.model import features
 from pipeline import config, report
 from pipeline.evaluation import (
     AUC,
     BINARY_ACCURACY,
     EXAMPLE_COUNT,
+    slice_name,
 )
 
 _STATES = {
@@ -30,7 +31,6 @@ _STATES = {
     metadata_store_pb2.Execution.CANCELED: "canceled",
 }
 
-SliceKey = Tuple[Tuple[str, str], ...]
 
 
 @dataclasses.dataclass
@@ -53,11 +53,7 @@ class SliceMetrics:
 
     @property
     def name(self) -> str:
-        if not self.slice_key:
-            return "overall"
-        order = {name: i for i, name in enumerate(config.SLICE_FEATURES)}
-        ordered = sorted(self.slice_key, key=lambda kv: order.get(kv[0], 99))
-        return ", ".join(f"{k}={v}" for k, v in ordered)
+        return slice_name(dict(self.slice_key))
 
     def get(self, key: str) -> float:
         return self.values.get(key, math.nan)
@@ -239,10 +235,6 @@ def _read_evaluation(summary: RunSummary, uri: str) -> None:
             key, {name: v.value for name, v in values.items()},
             {name: (v.lower, v.upper) for name, v in values.items()
              if v.lower is not None}))
-
-
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _read_push(summary, store, uri: str) -> None:
